@@ -1,0 +1,88 @@
+/**
+ * kong-entra-postgres: wiring only. Config in, components in the order data flows
+ * (identity → server → firewall → …), stack outputs out. Logic lives in components/.
+ */
+import * as azuread from "@pulumi/azuread";
+import { loadStackConfig } from "./components/loadConfig";
+import { PROJECT } from "./components/config";
+import { Environment } from "./components/environment";
+import { resolveDeploymentAdmin } from "./components/deploymentAdmin";
+import { KongIdentity } from "./components/kongIdentity";
+import { PostgresServer } from "./components/postgresServer";
+import { firewallRulesFor } from "./components/firewallRules";
+import { ServerFirewall } from "./components/serverFirewall";
+
+// Validated before any resource is declared: bad config fails the preview with every problem listed.
+const config = loadStackConfig();
+
+const env = new Environment("kong", {
+  stack: config.stack,
+  project: PROJECT,
+  location: config.location,
+  nameSuffix: config.nameSuffix,
+  existingResourceGroupName: config.resourceGroupName,
+});
+
+const tenantId = azuread.getClientConfigOutput().tenantId;
+const deploymentAdmin = resolveDeploymentAdmin(config.deploymentAdmin);
+
+const identity = new KongIdentity("kong-identity", {
+  mode: config.kong.identityMode,
+  displayName: env.name(config.kong.identityMode === "managedIdentity" ? "managedIdentity" : "appRegistration"),
+  resourceGroupName: env.resourceGroupName,
+  location: env.location,
+  tags: env.tags,
+  tenantId,
+  secretRotationDays: config.kong.clientSecret.rotationDays,
+  secretLifetimeDays: config.kong.clientSecret.lifetimeDays,
+  secretRotationAnchor: config.kong.clientSecret.rotationAnchor,
+});
+
+const kongIsAdministrator = config.kong.roleMode === "administrator";
+const database = new PostgresServer("kong-db", {
+  resourceGroupName: env.resourceGroupName,
+  location: env.location,
+  serverName: env.name("postgresServer"),
+  tags: env.tags,
+  tenantId,
+  version: config.server.version,
+  skuName: config.server.sku.name,
+  skuTier: config.server.sku.tier,
+  storageSizeGb: config.server.storageSizeGb,
+  backupRetentionDays: config.server.backupRetentionDays,
+  geoRedundantBackup: config.server.geoRedundantBackup,
+  highAvailability: config.server.highAvailability,
+  deploymentAdminName: deploymentAdmin.name,
+  deploymentAdminObjectId: deploymentAdmin.objectId,
+  deploymentAdminType: deploymentAdmin.type,
+  kongAdministratorName: kongIsAdministrator ? identity.roleName : undefined,
+  kongAdministratorObjectId: kongIsAdministrator ? identity.objectId : undefined,
+  replicaServerName: config.replica ? env.name("postgresServer", "ro") : undefined,
+  replicaLocation: config.replica?.location,
+  replicaSkuName: config.replica?.sku.name,
+  replicaSkuTier: config.replica?.sku.tier,
+  replicaStorageSizeGb: config.replica?.storageSizeGb,
+  protect: config.protectData,
+});
+
+new ServerFirewall("kong-db-firewall", {
+  resourceGroupName: env.resourceGroupName,
+  primary: database.primaryOperations,
+  primaryServerName: database.serverName,
+  replica: database.replicaOperations,
+  replicaServerName: database.replicaServerName,
+  rules: firewallRulesFor(config.network),
+});
+
+export const resourceGroupName = env.resourceGroupName;
+export const serverHost = database.fqdn;
+export const replicaHost = database.replicaFqdn;
+export const port = database.port;
+export const tenant = tenantId;
+export const deploymentAdministrator = deploymentAdmin.name;
+export const kongIdentityMode = identity.mode;
+export const kongRoleName = identity.roleName;
+export const kongClientId = identity.clientId;
+export const kongObjectId = identity.objectId;
+export const administratorLogin = database.administratorLogin;
+export const administratorPassword = database.administratorPassword;
