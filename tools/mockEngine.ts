@@ -221,7 +221,8 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
     const program = require(path.join(PROJECT_DIR, "index.ts")) as Record<string, unknown>;
     for (const [key, value] of Object.entries(program)) {
       if (pulumi.Output.isInstance(value)) {
-        const resolved = await new Promise<unknown>((resolve) => value.apply((v) => resolve(v)));
+        // Output's own promise rejects when the program's apply fails, as the engine would report.
+        const resolved = await (value as unknown as { promise(): Promise<unknown> }).promise();
         outputs[key] = { value: resolved, secret: await pulumi.isSecret(value) };
       } else {
         outputs[key] = { value, secret: false };
