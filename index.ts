@@ -9,7 +9,9 @@ import { Environment } from "./components/environment";
 import { resolveDeploymentAdmin } from "./components/deploymentAdmin";
 import { KongIdentity } from "./components/kongIdentity";
 import { PostgresServer } from "./components/postgresServer";
-import { firewallRulesFor } from "./components/firewallRules";
+import { clientRules, deployerRules } from "./components/firewallRules";
+import { EntraPrincipal } from "./components/entraPrincipal";
+import { KongDatabase } from "./components/kongDatabase";
 import { ServerFirewall } from "./components/serverFirewall";
 
 // Validated before any resource is declared: bad config fails the preview with every problem listed.
@@ -65,23 +67,62 @@ const database = new PostgresServer("kong-db", {
   protect: config.protectData,
 });
 
-new ServerFirewall("kong-db-firewall", {
+const firewallTargets = {
   resourceGroupName: env.resourceGroupName,
   primary: database.primaryOperations,
   primaryServerName: database.serverName,
   replica: database.replicaOperations,
   replicaServerName: database.replicaServerName,
-  rules: firewallRulesFor(config.network),
-});
+};
+// The deployer's rules first: the database layer connects from that machine and waits for them.
+new ServerFirewall("kong-db-deployer-access", { ...firewallTargets, rules: deployerRules(config.network) });
+const databaseLayerReachable = database.primaryOperations.last;
+new ServerFirewall("kong-db-client-access", { ...firewallTargets, rules: clientRules(config.network) });
+
+// Kong's PostgreSQL role: made by the database layer in `principal` mode; in `administrator` mode
+// Azure made it when Kong became an Entra administrator.
+const kongRole =
+  config.kong.roleMode === "principal"
+    ? new EntraPrincipal(
+        "kong-role",
+        {
+          host: database.fqdn,
+          port: database.port,
+          administratorName: deploymentAdmin.name,
+          roleName: identity.roleName,
+          objectId: identity.objectId,
+          acknowledgeIdentityChange: config.kong.identityChangeAcknowledged,
+        },
+        { dependsOn: [databaseLayerReachable], deletedWith: database.server },
+      )
+    : undefined;
+const roleName = kongRole?.roleName ?? identity.roleName;
+
+const kongDatabase = new KongDatabase(
+  "kong-database",
+  {
+    host: database.fqdn,
+    port: database.port,
+    tenantId,
+    administratorName: deploymentAdmin.name,
+    kongRoleName: roleName,
+    kongRole: kongRole ?? database.kongAdministrator ?? database.deploymentAdministrator,
+    databaseName: "kong",
+    protect: config.protectData,
+    server: database.server,
+  },
+  { dependsOn: [databaseLayerReachable] },
+);
 
 export const resourceGroupName = env.resourceGroupName;
 export const serverHost = database.fqdn;
 export const replicaHost = database.replicaFqdn;
 export const port = database.port;
+export const databaseName = kongDatabase.databaseName;
 export const tenant = tenantId;
 export const deploymentAdministrator = deploymentAdmin.name;
 export const kongIdentityMode = identity.mode;
-export const kongRoleName = identity.roleName;
+export const kongRoleName = roleName;
 export const kongClientId = identity.clientId;
 export const kongObjectId = identity.objectId;
 export const administratorLogin = database.administratorLogin;

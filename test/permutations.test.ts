@@ -29,6 +29,13 @@ describe("permutations", () => {
     assert.equal(kong.inputs.principalType, "ServicePrincipal");
     assert.ok(g.dependsOn(kong, deployer), "administrators are chained (ServerBusy)");
     assertSerialisedPerServer(g, [g.named("kong-db-server")]);
+    // Azure made Kong's role when Kong became an administrator: no principal resource, and the
+    // grants wait for the administrator assignment instead.
+    assert.equal(g.ofType(T.entraPrincipal).length, 0);
+    for (const grant of g.ofType(T.grant)) {
+      assert.ok(g.dependsOn(grant, kong), `${grant.name} waits for Kong's administrator assignment`);
+      assert.equal(grant.inputs.role, sp.outputs.displayName);
+    }
   });
 
   it("managed identity on the VM runtime: a user-assigned identity and no app registration or secret", async () => {

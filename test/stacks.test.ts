@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseStackConfig, PROJECT, type StackConfig } from "../components/config";
 import { addDays } from "../components/kongIdentity";
 import { evaluateStack } from "../tools/evaluateStack";
-import { listStacks, readStackConfig } from "../tools/mockEngine";
+import { listStacks, readStackConfig, type RecordedResource } from "../tools/mockEngine";
 import { MOCK_NOW, MOCK_TENANT_ID, placeholderGuid } from "../tools/mockCloud";
 import { Graph, T } from "./support/graph";
 import { assertSerialisedPerServer, expectedRuleNames, secretOutputKeys } from "./support/stackAssertions";
@@ -171,6 +171,81 @@ for (const stack of stacks) {
       const expected = ["kong-db-admin-password.result", "kong-db-server.administratorLoginPassword"];
       if (config.kong.identityMode === "servicePrincipal") expected.push("kong-identity-secret.value");
       assert.deepEqual(secretResourceOutputs, expected.sort());
+    });
+
+    it("points the postgresql provider at the primary as the deployment administrator, over verified TLS and an Entra token", () => {
+      const provider = g.ofType(T.postgresqlProvider)[0]!;
+      // Bridged provider config reaches the engine as strings.
+      assert.deepEqual(provider.inputs, {
+        host: primary().outputs.fullyQualifiedDomainName,
+        port: "5432",
+        database: "postgres",
+        username: config.deploymentAdmin.name,
+        azureIdentityAuth: "true",
+        azureTenantId: MOCK_TENANT_ID,
+        sslmode: "verify-full",
+        superuser: "false",
+        connectTimeout: "30",
+      });
+      assert.ok(!("password" in provider.inputs), "the token is fetched at configure time, never stored");
+    });
+
+    it("creates Kong's role (principal mode) from Kong's identity, as the deployment administrator", () => {
+      const role = g.maybeNamed("kong-role");
+      if (config.kong.roleMode !== "principal") {
+        assert.equal(role, undefined);
+        return;
+      }
+      assert.ok(role);
+      assert.equal(role.type, T.entraPrincipal);
+      assert.equal(role.inputs.host, primary().outputs.fullyQualifiedDomainName);
+      assert.equal(role.inputs.administratorName, config.deploymentAdmin.name);
+      assert.equal(role.inputs.objectId, g.output("kongObjectId"), "the service principal's (or managed identity's) object id");
+      assert.equal(role.inputs.roleName, g.output("kongRoleName"), "the role is Kong's pg_user");
+      assert.equal(role.options.deletedWith, primary().urn, "tearing down the environment is not blocked by the role's refusing delete");
+      for (const rule of g.ofType(T.firewallRule).filter((r) => r.inputs.serverName === primary().outputs.name && String(r.inputs.firewallRuleName).startsWith("deployer-"))) {
+        assert.ok(g.dependsOn(role, rule), `the role waits for ${rule.name}`);
+      }
+      assert.ok(g.dependsOn(role, g.named("kong-db-deployment-admin")), "no Entra sign-in before the administrator exists");
+    });
+
+    it("serialises the principal provider without any secret in it", () => {
+      const role = g.maybeNamed("kong-role");
+      if (!role) return;
+      const text = String(role.inputs.__provider);
+      assert.match(text, /^exports\.handler = __f0;/);
+      const secrets = Object.values(g.evaluation.config).concat(
+        g.resources.flatMap((r) => r.secretOutputs.map((k) => String(r.outputs[k]))),
+      ).filter((v) => v.startsWith("mock-secret-"));
+      for (const secret of secrets) assert.ok(!text.includes(secret), "a secret landed in the serialized provider");
+      assert.doesNotMatch(text, /mock-secret-|AZURE_CLIENT_SECRET=|access_token"?\s*[:=]\s*"/);
+    });
+
+    it("declares database kong without an owner and grants Kong's role exactly what migrations need", () => {
+      const provider = g.ofType(T.postgresqlProvider)[0]!;
+      const db = g.ofType(T.database)[0]!;
+      assert.deepEqual(db.inputs, { name: "kong", encoding: "UTF8", allowConnections: true });
+      assert.ok(db.options.provider.startsWith(provider.urn), "created through the Entra-token provider");
+      assert.equal(db.options.protect, config.protectData);
+      assert.equal(db.options.retainOnDelete, config.protectData);
+      assert.equal(db.options.deletedWith, primary().urn);
+      const grants: Record<string, RecordedResource> = Object.fromEntries(g.ofType(T.grant).map((gr) => [String(gr.inputs.objectType), gr]));
+      assert.deepEqual(Object.keys(grants).sort(), ["database", "schema"]);
+      assert.deepEqual(grants.database!.inputs, { database: "kong", role: g.output("kongRoleName"), objectType: "database", privileges: ["CONNECT", "CREATE", "TEMPORARY"] });
+      assert.deepEqual(grants.schema!.inputs, { database: "kong", role: g.output("kongRoleName"), schema: "public", objectType: "schema", privileges: ["CREATE", "USAGE"] });
+      const roleSource = g.maybeNamed("kong-role") ?? g.named("kong-db-kong-admin");
+      for (const grant of Object.values(grants)) {
+        assert.ok(g.dependsOn(grant, roleSource), `${grant.name} waits for Kong's role`);
+        assert.ok(g.dependsOn(grant, db));
+        assert.equal(grant.options.deletedWith, primary().urn);
+      }
+      const deployerRules = g.ofType(T.firewallRule).filter((r) => r.inputs.serverName === primary().outputs.name && String(r.inputs.firewallRuleName).startsWith("deployer-"));
+      for (const r of [db, provider]) {
+        assert.ok(g.dependsOn(r, g.named("kong-db-deployment-admin")), `${r.name} waits for the administrator`);
+        for (const rule of deployerRules) assert.ok(g.dependsOn(r, rule), `${r.name} waits for ${rule.name}`);
+      }
+      assert.ok(!g.dependsOn(db, roleSource) || config.kong.roleMode === "administrator", "the database itself does not wait for Kong's role");
+      assert.equal(g.output("databaseName"), "kong");
     });
 
     it("exports the server host the way Kong will use it", () => {

@@ -53,6 +53,8 @@ export interface RecordedResource {
     readonly replaceOnChanges: string[];
     readonly ignoreChanges: string[];
     readonly deleteBeforeReplace: boolean;
+    /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
+    readonly provider: string;
   };
 }
 
@@ -155,7 +157,14 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
   const { project, config } = readStackConfig(options.stack, options.overrides);
   const resources: RecordedResource[] = [];
   const failures: string[] = [];
-  const onRejection = (reason: unknown) => failures.push(reason instanceof Error ? reason.message : String(reason));
+  // A failing apply in the program surfaces as a rejected promise; outputs that depend on it may
+  // then never settle, so the first failure ends the wait (as the engine would end the update).
+  let signalFailure: () => void = () => undefined;
+  const failed = new Promise<void>((resolve) => (signalFailure = resolve));
+  const onRejection = (reason: unknown) => {
+    failures.push(reason instanceof Error ? reason.message : String(reason));
+    signalFailure();
+  };
   process.on("unhandledRejection", onRejection);
 
   pulumi.runtime.setAllConfig(config, []);
@@ -206,6 +215,7 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
             replaceOnChanges: req.getReplaceonchangesList(),
             ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            provider: req.getProvider(),
           },
         });
       }
@@ -217,7 +227,7 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
 
   const outputs: Record<string, RecordedOutput> = {};
   let error: string | undefined;
-  try {
+  const run = async () => {
     const program = require(path.join(PROJECT_DIR, "index.ts")) as Record<string, unknown>;
     for (const [key, value] of Object.entries(program)) {
       if (pulumi.Output.isInstance(value)) {
@@ -231,8 +241,14 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
     // Let every registration started by the program finish.
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();
+  };
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    await Promise.race([run(), failed.then(() => new Promise((r) => setTimeout(r, 250)))]);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
+  } finally {
+    clearInterval(keepAlive);
   }
   await new Promise((r) => setImmediate(r));
   process.off("unhandledRejection", onRejection);

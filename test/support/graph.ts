@@ -17,6 +17,10 @@ export const T = {
   rotating: "time:index/rotating:Rotating",
   randomPassword: "random:index/randomPassword:RandomPassword",
   randomString: "random:index/randomString:RandomString",
+  entraPrincipal: "pulumi-nodejs:dynamic/postgresql:EntraPrincipal",
+  postgresqlProvider: "pulumi:providers:postgresql",
+  database: "postgresql:index/database:Database",
+  grant: "postgresql:index/grant:Grant",
 } as const;
 
 export class Graph {
