@@ -24,6 +24,17 @@ export const STORAGE_SIZES_GB = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 
 export const SKU_TIERS = { Burstable: "B", GeneralPurpose: "D", MemoryOptimized: "E" } as const;
 export type SkuTier = keyof typeof SKU_TIERS;
 
+/** Kong versions whose Gateway supports `pg_azure_*` (Enterprise 3.12+). */
+export const MIN_KONG_VERSION = [3, 12] as const;
+
+/** Container Apps consumption sizes: vCPU with the memory Azure pairs with it. */
+export const CONTAINER_SIZES = [
+  { cpu: "0.5", memory: "1Gi" },
+  { cpu: "1.0", memory: "2Gi" },
+  { cpu: "1.5", memory: "3Gi" },
+  { cpu: "2.0", memory: "4Gi" },
+] as const;
+
 /** Longest client-secret lifetime accepted (two years, as Microsoft recommends at most). */
 export const MAX_SECRET_LIFETIME_DAYS = 730;
 
@@ -140,7 +151,18 @@ export const CONFIG_KEYS = {
   kongIdentityChangeAcknowledged: uuid().optional(),
 
   kongRuntime: oneOf(KONG_RUNTIMES),
+  kongVersion: z.string().trim().regex(/^\d+\.\d+(\.\d+){0,2}$/, "must be a Kong Gateway version like 3.14 or 3.14.0.1"),
+  kongImageRepository: text(),
+  kongMinReplicas: integer(1, 300),
+  kongMaxReplicas: integer(1, 300),
+  kongCpu: z.string().trim().pipe(z.enum(CONTAINER_SIZES.map((s) => s.cpu) as [string, ...string[]], { error: `must be one of ${CONTAINER_SIZES.map((s) => s.cpu).join(", ")} (Container Apps consumption sizes)` })),
+  kongVmSize: text(),
+  kongVmSshPublicKey: z.string().trim().regex(/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp256) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA… or ssh-rsa AAAA…)").optional(),
+  sshAllowedIpRanges: ipRangeList(),
 } as const;
+
+/** Keys declared `secret: true` in Pulumi.yaml: read as Pulumi secrets, never into the plain model. */
+export const SECRET_CONFIG_KEYS = ["kongLicense"] as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -202,6 +224,12 @@ export interface StackConfig {
     readonly runtime: (typeof KONG_RUNTIMES)[number];
     readonly clientSecret: { readonly rotationDays: number; readonly lifetimeDays: number; readonly rotationAnchor?: string };
     readonly identityChangeAcknowledged?: string;
+    /** Kong Gateway version: the image tag (container) and the package version (VM). */
+    readonly version: string;
+    /** `<repository>:<version>`. */
+    readonly image: string;
+    readonly container: { readonly minReplicas: number; readonly maxReplicas: number; readonly cpu: number; readonly memory: string };
+    readonly vm: { readonly size: string; readonly sshPublicKey?: string; readonly sshAllowedIpRanges: readonly Ipv4Range[] };
   };
 }
 
@@ -338,6 +366,29 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
     report("clientSecretRotationDays", `the secret must be rotated (${v.clientSecretRotationDays} days) before it expires (${v.clientSecretLifetimeDays} days); make clientSecretRotationDays smaller than clientSecretLifetimeDays`);
   }
 
+  if (has("kongVersion")) {
+    const [major = 0, minor = 0] = v.kongVersion.split(".").map(Number);
+    if (major < MIN_KONG_VERSION[0] || (major === MIN_KONG_VERSION[0] && minor < MIN_KONG_VERSION[1])) {
+      report("kongVersion", `Kong ${v.kongVersion} has no pg_azure_* settings; use Kong Gateway 3.12 or newer (default 3.14, the LTS line)`);
+    }
+  }
+  if (has("kongMinReplicas") && has("kongMaxReplicas") && v.kongMinReplicas > v.kongMaxReplicas) {
+    report("kongMinReplicas", `kongMinReplicas (${v.kongMinReplicas}) is above kongMaxReplicas (${v.kongMaxReplicas}); lower it or raise kongMaxReplicas`);
+  }
+  if (v.kongRuntime === "vm" && raw.kongVmSshPublicKey === undefined) {
+    report("kongVmSshPublicKey", "the VM runtime needs an SSH public key (Azure requires one for a Linux VM without a password); set it to the contents of e.g. ~/.ssh/id_ed25519.pub — SSH stays closed unless sshAllowedIpRanges lists addresses");
+  }
+  if (v.kongRuntime !== "vm") {
+    for (const key of ["kongVmSshPublicKey"] as const) {
+      if (raw[key] !== undefined) report(key, "is set but kongRuntime is not vm; remove it, so nothing is ignored silently");
+    }
+    if (has("sshAllowedIpRanges") && v.sshAllowedIpRanges.length > 0) report("sshAllowedIpRanges", "is set but kongRuntime is not vm; remove it, so nothing is ignored silently");
+  }
+  if (v.kongRuntime === "vm" && raw.kongLicense !== undefined) {
+    // Only presence is checked here: the value stays out of the plain model.
+    problems.push({ key: `${PROJECT}:kongLicense`, message: "the VM runtime cannot receive the licence: Azure says no secret may travel in customData; remove kongLicense and install it on the VM out of band (see the README's VM section)" });
+  }
+
   if (problems.length > 0) throw new ConfigError(stack, problems);
 
   return {
@@ -364,6 +415,15 @@ export function parseStackConfig(stack: string, raw: Readonly<Record<string, str
       runtime: v.kongRuntime,
       clientSecret: { rotationDays: v.clientSecretRotationDays, lifetimeDays: v.clientSecretLifetimeDays, rotationAnchor: v.clientSecretRotationAnchor },
       identityChangeAcknowledged: v.kongIdentityChangeAcknowledged,
+      version: v.kongVersion,
+      image: `${v.kongImageRepository}:${v.kongVersion}`,
+      container: {
+        minReplicas: v.kongMinReplicas,
+        maxReplicas: v.kongMaxReplicas,
+        cpu: Number(v.kongCpu),
+        memory: CONTAINER_SIZES.find((size) => size.cpu === v.kongCpu)!.memory,
+      },
+      vm: { size: v.kongVmSize, sshPublicKey: v.kongVmSshPublicKey, sshAllowedIpRanges: v.sshAllowedIpRanges },
     },
   };
 }

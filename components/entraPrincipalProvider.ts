@@ -39,8 +39,11 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 // Connection retries: a freshly created server may not resolve or accept connections for a moment
 // (DNS not yet published, "the database system is starting up" = 57P03). Bounded: at most five
-// attempts and 7.5 s of waiting, then a message that names the likely cause (the firewall).
+// attempts with 7.5 s of waiting in between, and no new attempt after 30 s (a firewall that
+// drops packets makes each attempt last the connect timeout); then a message that names the
+// likely cause (the firewall).
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+const RETRY_BUDGET_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const QUERY_TIMEOUT_MS = 60_000;
 const TRANSIENT_CODES = [
@@ -171,24 +174,34 @@ function identityChangeRunbook(olds: EntraPrincipalProps, news: EntraPrincipalPr
     const newRole = quoteIdent(news.roleName);
     const admin = quoteIdent(news.administratorName);
     const sameName = olds.roleName === news.roleName;
+    // With the same name the old role must move out of the way first (role names are unique).
+    const old = sameName ? quoteIdent(retiredName(olds.roleName, olds.objectId)) : oldRole;
     const lines = [
         `Kong's PostgreSQL identity would change: role ${oldRole} (Entra object ${olds.objectId}) -> ` +
             `role ${newRole} (Entra object ${news.objectId}). This needs an operator, so it is refused until acknowledged.`,
         "",
         "What `pulumi up` will do once acknowledged:",
-        `  - create role ${newRole} for the new identity and point Kong at it;`,
-        `  - then try to drop role ${oldRole}. It still owns Kong's tables (Kong's migrations created them), so the drop is ` +
-            `refused and reported as a failed delete; no data is deleted. Until their ownership is handed over, Kong's new ` +
-            `role cannot use those tables: do step 3 right after the up (or stop Kong first).`,
     ];
     if (sameName) {
         lines.push(
-            `  - PostgreSQL role names are unique and ${oldRole} already exists for the old identity, so creating it for the ` +
-                `new one fails until the old role is renamed (step 0), or give the new identity another display name.`,
+            `  - PostgreSQL role names are unique, so ${oldRole} cannot be created for the new identity while the old ` +
+                `one exists: rename the old role first (step 0), or give the new identity another display name;`,
+            `  - create ${newRole} for the new identity and point Kong at it. The old resource's delete then finds no ` +
+                `role of its own named ${oldRole} and leaves ${old} alone: it keeps owning Kong's tables (Kong's ` +
+                `migrations created them) until step 3 and stays until step 4. No data is deleted.`,
+        );
+    } else {
+        lines.push(
+            `  - create role ${newRole} for the new identity and point Kong at it;`,
+            `  - then try to drop role ${oldRole}. It still owns Kong's tables (Kong's migrations created them), so the ` +
+                `drop is refused and reported as a failed delete; no data is deleted.`,
         );
     }
-    lines.push("", "Steps:");
-    const old = sameName ? quoteIdent(retiredName(olds.roleName, olds.objectId)) : oldRole;
+    lines.push(
+        `  Until the tables' ownership is handed over, Kong's new role cannot use them: do step 3 right after the up (or stop Kong first).`,
+        "",
+        "Steps:",
+    );
     if (sameName) {
         lines.push(`  0. as ${admin} (needs ADMIN OPTION on ${oldRole}): ALTER ROLE ${oldRole} RENAME TO ${old};`);
     }
@@ -200,7 +213,9 @@ function identityChangeRunbook(olds: EntraPrincipalProps, news: EntraPrincipalPr
             `on PostgreSQL 16+), in Kong's database and in every other database where ${old} owns objects:`,
         `       REASSIGN OWNED BY ${old} TO ${newRole};`,
         `       DROP OWNED BY ${old};`,
-        `  4. drop the old role: DROP ROLE ${old};  (or run \`pulumi up\` again, which drops it once it owns nothing)`,
+        sameName
+            ? `  4. drop the old role: DROP ROLE ${old};`
+            : `  4. drop the old role: DROP ROLE ${old};  (or run \`pulumi up\` again, which drops it once it owns nothing)`,
     );
     return lines.join("\n");
 }
@@ -306,10 +321,11 @@ async function connect(p: EntraPrincipalProps, database: string, password: strin
         } catch (err) {
             await client.end().catch(() => undefined);
             const e = err as PgError;
-            if (!isTransient(e) || attempt > RETRY_DELAYS_MS.length) {
+            const delay = RETRY_DELAYS_MS[attempt - 1];
+            if (!isTransient(e) || delay === undefined || Date.now() - started + delay > RETRY_BUDGET_MS) {
                 throw connectFailure(p, database, e, attempt, Date.now() - started);
             }
-            await sleep(RETRY_DELAYS_MS[attempt - 1]);
+            await sleep(delay);
         }
     }
 }
@@ -464,8 +480,8 @@ async function holdingsOf(s: Session, roleName: string): Promise<Holdings> {
     const ofRole = `s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.refobjid = ${roleOid}`;
     const describe = (dbCondition: string) =>
         `SELECT s.deptype::text AS deptype,
-                pg_catalog.coalesce(pg_catalog.pg_describe_object(s.classid, s.objid, s.objsubid),
-                                    s.classid::pg_catalog.regclass::text || ' ' || s.objid::text) AS object
+                COALESCE(pg_catalog.pg_describe_object(s.classid, s.objid, s.objsubid),
+                         s.classid::pg_catalog.regclass::text || ' ' || s.objid::text) AS object
            FROM pg_catalog.pg_shdepend s
           WHERE ${ofRole} AND ${dbCondition}
           ORDER BY 2`;
@@ -535,7 +551,10 @@ function operatorStatements(p: EntraPrincipalProps, h: Holdings): string[] {
             `  DROP OWNED BY ${role};  -- now only revokes the privileges granted to ${role}`,
         );
     }
-    lines.push(`  -- finally (or run \`pulumi up\`/\`pulumi destroy\` again, which drops it once nothing blocks):`, `  DROP ROLE ${role};`);
+    lines.push(
+        `  -- finally, in any database (or run \`pulumi up\`/\`pulumi destroy\` again, which drops it once nothing blocks):`,
+        `  DROP ROLE ${role};`,
+    );
     return lines;
 }
 
@@ -577,11 +596,14 @@ async function dropRole(s: Session, p: EntraPrincipalProps): Promise<void> {
             throw new Error(
                 [
                     `PostgreSQL refused to drop role ${role} on ${p.host}: ${errorText(e)} Nothing was changed.`,
-                    `Why: from PostgreSQL 16 on, a role with CREATEROLE that is not a superuser (Azure's Entra administrator ` +
-                        `${quoteIdent(p.administratorName)} is one) may drop only roles on which it holds ADMIN OPTION. ` +
-                        `${role} was created by pgaadauth_create_principal_with_oid, which runs as Azure's own superuser; ` +
-                        `Microsoft documents that azure_pg_admin members can manage such roles, but this server does not ` +
-                        `give ${quoteIdent(p.administratorName)} that option (stock PostgreSQL 16+ behaviour).`,
+                    holdings.adminOption
+                        ? `${quoteIdent(p.administratorName)} holds ADMIN OPTION on ${role}, so this is not PostgreSQL's own ` +
+                          `CREATEROLE rule; the server's message above says what refused it.`
+                        : `Why: from PostgreSQL 16 on, a role with CREATEROLE that is not a superuser (Azure's Entra ` +
+                          `administrator ${quoteIdent(p.administratorName)} is one) may drop only roles on which it holds ` +
+                          `ADMIN OPTION. ${role} was created by pgaadauth_create_principal_with_oid, which runs as Azure's own ` +
+                          `superuser; Microsoft documents that azure_pg_admin members can manage such roles, but this server ` +
+                          `does not give ${quoteIdent(p.administratorName)} that option (stock PostgreSQL 16+ behaviour).`,
                     `What an operator can do: have a role holding ADMIN OPTION on ${role} (on Azure: Microsoft support) run`,
                     `  DROP ROLE ${role};`,
                     `in any database, then run \`pulumi up\` again (deleting an absent role succeeds). ${KEEP_THE_ROLE}`,

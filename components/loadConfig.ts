@@ -22,3 +22,14 @@ export function loadStackConfig(): StackConfig {
     throw err;
   }
 }
+
+/** Secret config, read as Pulumi secrets so the values never enter the plain model. */
+export interface StackSecrets {
+  /** Kong Enterprise licence, if configured. */
+  readonly kongLicense?: pulumi.Output<string>;
+}
+
+export function loadStackSecrets(): StackSecrets {
+  const config = new pulumi.Config(PROJECT);
+  return { kongLicense: config.getSecret("kongLicense") };
+}

@@ -35,6 +35,16 @@ export class ServerFirewall extends pulumi.ComponentResource {
   /** Rules on the replica, by rule name. */
   readonly replicaRules: Record<string, dbforpostgresql.FirewallRule> = {};
 
+  /** All rules on the primary (what a client of the primary waits for). */
+  get primary(): dbforpostgresql.FirewallRule[] {
+    return Object.values(this.primaryRules);
+  }
+
+  /** All rules on the replica. */
+  get replica(): dbforpostgresql.FirewallRule[] {
+    return Object.values(this.replicaRules);
+  }
+
   constructor(name: string, args: ServerFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kong-entra-postgres:index:ServerFirewall", name, {}, opts);
     const targets: { label: string; chain: OperationChain; serverName: pulumi.Input<string>; rules: Record<string, dbforpostgresql.FirewallRule> }[] = [

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_KEYS, ConfigError, parseStackConfig, PROJECT, STORAGE_SIZES_GB, type StackConfig } from "../components/config";
+import { CONFIG_KEYS, ConfigError, parseStackConfig, PROJECT, SECRET_CONFIG_KEYS, STORAGE_SIZES_GB, type StackConfig } from "../components/config";
 import { listStacks, PROJECT_DIR, readStackConfig } from "../tools/mockEngine";
 
 /** The dev stack's config as the CLI would hand it over (defaults applied), prefix stripped. */
@@ -91,7 +91,7 @@ describe("config: valid stacks", () => {
   });
 
   it("accepts managed identity with the VM runtime", () => {
-    const c = parse({ identityMode: "managedIdentity", kongRuntime: "vm" });
+    const c = parse({ identityMode: "managedIdentity", kongRuntime: "vm", kongVmSshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ops@example" });
     assert.equal(c.kong.identityMode, "managedIdentity");
     assert.equal(c.kong.runtime, "vm");
   });
@@ -177,13 +177,26 @@ describe("config: each rule names its key and the fix", () => {
   });
 
   it("service principal with the VM runtime", () => {
-    rejects({ kongRuntime: "vm" }, "identityMode", /customData/);
+    rejects({ kongRuntime: "vm", kongVmSshPublicKey: "ssh-ed25519 AAAAC3Nza" }, "identityMode", /customData/);
   });
 
   it("client secret lifetime above two years, or rotation not before expiry", () => {
     rejects({ clientSecretLifetimeDays: "800" }, "clientSecretLifetimeDays", /two-year maximum \(730\)/);
     rejects({ clientSecretRotationDays: "210" }, "clientSecretRotationDays", /smaller than clientSecretLifetimeDays/);
     rejects({ clientSecretRotationAnchor: "2026-01-01" }, "clientSecretRotationAnchor", /RFC 3339/);
+  });
+
+  it("Kong versions without pg_azure_*, replica bounds, VM-only keys", () => {
+    rejects({ kongVersion: "3.11" }, "kongVersion", /3\.12 or newer/);
+    rejects({ kongVersion: "latest" }, "kongVersion", /version like 3\.14/);
+    rejects({ kongMinReplicas: "4", kongMaxReplicas: "3" }, "kongMinReplicas", /above kongMaxReplicas/);
+    rejects({ kongMinReplicas: "0" }, "kongMinReplicas", /at least 1/);
+    rejects({ kongCpu: "3" }, "kongCpu", /0\.5, 1\.0, 1\.5, 2\.0/);
+    rejects({ identityMode: "managedIdentity", kongRuntime: "vm" }, "kongVmSshPublicKey", /SSH public key/);
+    rejects({ kongVmSshPublicKey: "ssh-ed25519 AAAAC3Nza" }, "kongVmSshPublicKey", /kongRuntime is not vm/);
+    rejects({ sshAllowedIpRanges: '["198.51.100.7"]' }, "sshAllowedIpRanges", /kongRuntime is not vm/);
+    rejects({ identityMode: "managedIdentity", kongRuntime: "vm", kongVmSshPublicKey: "ssh-ed25519 AAAAC3Nza", kongLicense: "{}" }, "kongLicense", /customData/);
+    rejects({ identityMode: "managedIdentity", kongRuntime: "vm", kongVmSshPublicKey: "not a key" }, "kongVmSshPublicKey", /OpenSSH public key/);
   });
 
   it("other enumerations and formats", () => {
@@ -225,8 +238,10 @@ describe("config: Pulumi.yaml declares exactly the model's keys", () => {
     assert.equal(project.name, PROJECT);
   });
 
-  it("has the same keys", () => {
-    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
+  it("has the same keys, and marks exactly the secret ones secret", () => {
+    assert.deepEqual(Object.keys(project.config).sort(), [...Object.keys(CONFIG_KEYS), ...SECRET_CONFIG_KEYS].sort());
+    const secret = Object.entries(project.config).filter(([, d]) => (d as { secret?: boolean }).secret).map(([k]) => k);
+    assert.deepEqual(secret.sort(), [...SECRET_CONFIG_KEYS].sort());
   });
 
   it("describes every key and declares a type the CLI knows", () => {
@@ -250,7 +265,7 @@ describe("config: Pulumi.yaml declares exactly the model's keys", () => {
 
   it("documents every key in the README's config table", () => {
     const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-    for (const key of Object.keys(CONFIG_KEYS)) assert.match(readme, new RegExp(`\\| \`${key}\` \\|`), `README lacks ${key}`);
+    for (const key of [...Object.keys(CONFIG_KEYS), ...SECRET_CONFIG_KEYS]) assert.match(readme, new RegExp(`\\| \`${key}\` \\|`), `README lacks ${key}`);
   });
 
   it("stack files carry no secure: ciphertext the CLI could not have made here", () => {

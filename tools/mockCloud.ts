@@ -29,7 +29,21 @@ const ARM_TYPES: Record<string, string> = {
   "azure-native:resources:ResourceGroup": "",
   "azure-native:dbforpostgresql:Server": "Microsoft.DBforPostgreSQL/flexibleServers",
   "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+  "azure-native:network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+  "azure-native:network:NatGateway": "Microsoft.Network/natGateways",
+  "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+  "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+  "azure-native:network:NetworkInterface": "Microsoft.Network/networkInterfaces",
+  "azure-native:compute:VirtualMachine": "Microsoft.Compute/virtualMachines",
+  "azure-native:app:ManagedEnvironment": "Microsoft.App/managedEnvironments",
+  "azure-native:app:ContainerApp": "Microsoft.App/containerApps",
+  "azure-native:app:Job": "Microsoft.App/jobs",
 };
+
+/** A documentation address (TEST-NET-1, RFC 5737) standing in for an address Azure assigns. */
+export function placeholderIp(seed: string): string {
+  return `192.0.2.${(parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 2), 16) % 254) + 1}`;
+}
 
 /** The Azure name an azure-native resource was given (its `*Name` input), or the logical name. */
 function azureName(type: string, name: string, inputs: Record<string, any>): string {
@@ -40,6 +54,15 @@ function azureName(type: string, name: string, inputs: Record<string, any>): str
     "azure-native:dbforpostgresql:Configuration": "configurationName",
     "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": "objectId",
     "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
+    "azure-native:network:PublicIPAddress": "publicIpAddressName",
+    "azure-native:network:NatGateway": "natGatewayName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+    "azure-native:network:NetworkInterface": "networkInterfaceName",
+    "azure-native:compute:VirtualMachine": "vmName",
+    "azure-native:app:ManagedEnvironment": "environmentName",
+    "azure-native:app:ContainerApp": "containerAppName",
+    "azure-native:app:Job": "jobName",
   }[type];
   return (key && inputs[key]) || name;
 }
@@ -84,6 +107,20 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
     case "azure-native:dbforpostgresql:Server":
       state.fullyQualifiedDomainName = `${state.name}.postgres.database.azure.com`;
       break;
+    case "azure-native:network:PublicIPAddress":
+      state.ipAddress = placeholderIp(seed);
+      break;
+    case "azure-native:network:VirtualNetwork":
+      state.subnets = ((inputs.subnets as Record<string, unknown>[] | undefined) ?? []).map((subnet) => ({ ...subnet, id: `${id}/subnets/${subnet.name}` }));
+      break;
+    case "azure-native:app:ContainerApp": {
+      const fqdn = `${state.name}.mock-env.${inputs.location ?? "westeurope"}.azurecontainerapps.io`;
+      state.configuration = { ...(inputs.configuration ?? {}), ingress: { ...(inputs.configuration?.ingress ?? {}), fqdn } };
+      state.latestRevisionName = `${state.name}--mock-revision`;
+      state.latestRevisionFqdn = `${state.name}--mock-revision.mock-env.${inputs.location ?? "westeurope"}.azurecontainerapps.io`;
+      state.outboundIpAddresses = [];
+      break;
+    }
     case "azure-native:managedidentity:UserAssignedIdentity":
       state.clientId = placeholderGuid(`${seed}:clientId`);
       state.principalId = placeholderGuid(`${seed}:principalId`);
