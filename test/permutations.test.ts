@@ -13,6 +13,7 @@ import { Graph, T } from "./support/graph";
 import { assertSerialisedPerServer } from "./support/stackAssertions";
 
 const gp = { skuTier: "GeneralPurpose", skuName: "Standard_D2ds_v5" };
+const VM_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockKeyForTestsOnly ops@example";
 
 async function run(overrides: EvaluateOptions["overrides"], stack = "dev"): Promise<Graph> {
   return new Graph(await evaluateStack({ stack, overrides }));
@@ -39,7 +40,7 @@ describe("permutations", () => {
   });
 
   it("managed identity on the VM runtime: a user-assigned identity and no app registration or secret", async () => {
-    const g = await run({ identityMode: "managedIdentity", kongRuntime: "vm", kongRoleMode: "administrator" });
+    const g = await run({ identityMode: "managedIdentity", kongRuntime: "vm", kongRoleMode: "administrator", kongVmSshPublicKey: VM_KEY });
     const mi = g.ofType(T.managedIdentity);
     assert.equal(mi.length, 1);
     assert.match(String(mi[0]!.inputs.resourceName), /^id-kong-dev-[a-z0-9]+$/);
