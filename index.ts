@@ -3,7 +3,7 @@
  * (identity → server → firewall → …), stack outputs out. Logic lives in components/.
  */
 import * as azuread from "@pulumi/azuread";
-import { loadStackConfig } from "./components/loadConfig";
+import { loadStackConfig, loadStackSecrets } from "./components/loadConfig";
 import { PROJECT } from "./components/config";
 import { Environment } from "./components/environment";
 import { resolveDeploymentAdmin } from "./components/deploymentAdmin";
@@ -13,9 +13,15 @@ import { clientRules, deployerRules } from "./components/firewallRules";
 import { EntraPrincipal } from "./components/entraPrincipal";
 import { KongDatabase } from "./components/kongDatabase";
 import { ServerFirewall } from "./components/serverFirewall";
+import { KongNetwork } from "./components/kongNetwork";
+import { kongSettingsOutput } from "./components/kongConnection";
+import { KongContainerGateway } from "./components/kongContainerGateway";
+import { KongVmGateway } from "./components/kongVmGateway";
+import { KONG_PORTS } from "./components/kongSettings";
 
 // Validated before any resource is declared: bad config fails the preview with every problem listed.
 const config = loadStackConfig();
+const secrets = loadStackSecrets();
 
 const env = new Environment("kong", {
   stack: config.stack,
@@ -74,9 +80,29 @@ const firewallTargets = {
   replica: database.replicaOperations,
   replicaServerName: database.replicaServerName,
 };
+// Kong's network and its one stable egress address, known before any app or VM exists.
+const kongNetwork = new KongNetwork("kong-network", {
+  runtime: config.kong.runtime,
+  resourceGroupName: env.resourceGroupName,
+  location: env.location,
+  tags: env.tags,
+  vnetName: env.name("virtualNetwork"),
+  subnetName: env.name("subnet"),
+  publicIpName: env.name("publicIp"),
+  natGatewayName: env.name("natGateway"),
+  nsgName: env.name("networkSecurityGroup"),
+  proxyPorts: [KONG_PORTS.proxyHttp, KONG_PORTS.proxyHttps],
+  sshAllowedIpRanges: config.kong.vm.sshAllowedIpRanges,
+});
+
 // The deployer's rules first: the database layer connects from that machine and waits for them.
 new ServerFirewall("kong-db-deployer-access", { ...firewallTargets, rules: deployerRules(config.network) });
 const databaseLayerReachable = database.primaryOperations.last;
+// Then Kong's egress address, on the primary and the replica.
+const kongAccess = new ServerFirewall("kong-db-kong-access", {
+  ...firewallTargets,
+  rules: [{ name: "kong-egress", startIpAddress: kongNetwork.egressIp, endIpAddress: kongNetwork.egressIp }],
+});
 new ServerFirewall("kong-db-client-access", { ...firewallTargets, rules: clientRules(config.network) });
 
 // Kong's PostgreSQL role: made by the database layer in `principal` mode; in `administrator` mode
@@ -114,6 +140,60 @@ const kongDatabase = new KongDatabase(
   { dependsOn: [databaseLayerReachable] },
 );
 
+// Kong's settings come from the deployed graph: server, replica, database, role and identity.
+const connection = {
+  host: database.fqdn,
+  port: database.port,
+  database: kongDatabase.databaseName,
+  user: roleName,
+  identityMode: config.kong.identityMode,
+  tenantId: identity.tenantId,
+  clientId: identity.clientId,
+  replicaHost: database.replicaFqdn,
+};
+const kongSettings = kongSettingsOutput(connection, true);
+
+const gateway =
+  config.kong.runtime === "container"
+    ? new KongContainerGateway("kong-gateway", {
+        resourceGroupName: env.resourceGroupName,
+        location: env.location,
+        tags: env.tags,
+        environmentName: env.name("containerAppsEnvironment"),
+        appName: env.name("containerApp"),
+        migrateJobName: env.name("containerAppJob", "migrate"),
+        finishJobName: env.name("containerAppJob", "finish"),
+        infrastructureSubnetId: kongNetwork.subnetId,
+        image: config.kong.image,
+        minReplicas: config.kong.container.minReplicas,
+        maxReplicas: config.kong.container.maxReplicas,
+        cpu: config.kong.container.cpu,
+        memory: config.kong.container.memory,
+        settings: kongSettings,
+        migrationSettings: kongSettingsOutput(connection, false),
+        clientSecret: identity.clientSecret!,
+        clientSecretKeyId: identity.clientSecretKeyId!,
+        license: secrets.kongLicense,
+        migrationsAfter: [...kongDatabase.grants, ...kongAccess.primary],
+        servingAfter: kongAccess.replica,
+      })
+    : new KongVmGateway("kong-gateway", {
+        resourceGroupName: env.resourceGroupName,
+        location: env.location,
+        tags: env.tags,
+        vmName: env.name("virtualMachine"),
+        nicName: env.name("networkInterface"),
+        subnetId: kongNetwork.subnetId,
+        publicIpId: kongNetwork.publicIp.id,
+        publicIpAddress: kongNetwork.egressIp,
+        vmSize: config.kong.vm.size,
+        sshPublicKey: config.kong.vm.sshPublicKey!,
+        managedIdentityId: identity.managedIdentityId!,
+        kongVersion: config.kong.version,
+        settings: kongSettings,
+        after: [...kongDatabase.grants, ...kongAccess.primary, ...kongAccess.replica],
+      });
+
 export const resourceGroupName = env.resourceGroupName;
 export const serverHost = database.fqdn;
 export const replicaHost = database.replicaFqdn;
@@ -127,3 +207,6 @@ export const kongClientId = identity.clientId;
 export const kongObjectId = identity.objectId;
 export const administratorLogin = database.administratorLogin;
 export const administratorPassword = database.administratorPassword;
+export const kongEgressIp = kongNetwork.egressIp;
+export const kongProxyUrl = gateway.proxyUrl;
+export const kongSettingsReadable = kongSettings;

@@ -90,9 +90,23 @@ function addDays(rfc3339: string, days: number): string {
   return new Date(Date.parse(rfc3339) + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/**
+ * Inputs as plain values: the mock monitor hands secret inputs over still wrapped in Pulumi's
+ * secret marker; the mock engine marks the echoed values secret again, at the same paths.
+ */
+function plain(value: unknown): any {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") return plain(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
 /** `newResource` for `pulumi.runtime.setMocks`: inputs echoed back plus computed outputs. */
 export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-  const inputs = args.inputs as Record<string, any>;
+  const inputs = plain(args.inputs) as Record<string, any>;
   const state: Record<string, unknown> = { ...inputs };
   const seed = `${args.type}::${args.name}`;
   let id = `${args.name}-id`;
@@ -140,7 +154,8 @@ export function mockNewResource(args: pulumi.runtime.MockResourceArgs): { id: st
       id = state.objectId as string;
       break;
     case "azuread:index/applicationPassword:ApplicationPassword":
-      state.keyId = placeholderGuid(`${seed}:keyId`);
+      // Entra mints a new key (and key id) for every password: derive it from what forces one.
+      state.keyId = placeholderGuid(`${seed}:keyId:${inputs.endDate}:${JSON.stringify(inputs.rotateWhenChanged ?? {})}`);
       state.value = `mock-secret-${placeholderGuid(`${seed}:value`).slice(-12)}`;
       break;
     case "random:index/randomString:RandomString":

@@ -35,11 +35,11 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** Inputs, secrets unwrapped (see {@link secretInputs}). */
   readonly inputs: Record<string, unknown>;
-  /** Top-level input keys whose value was a secret. */
+  /** Paths of input values that were secret (`configuration.secrets[0].value`). */
   readonly secretInputs: string[];
   /** Outputs the (mock) provider returned, secrets unwrapped. */
   readonly outputs: Record<string, unknown>;
-  /** Top-level output keys that are secret (additionalSecretOutputs, or secret inputs echoed back). */
+  /** Paths of output values that are secret (additionalSecretOutputs, or secret inputs echoed back). */
   readonly secretOutputs: string[];
   readonly options: {
     readonly protect: boolean;
@@ -131,23 +131,41 @@ interface Struct {
   toJavaScript(): Record<string, unknown>;
 }
 
-/** Splits a wire object into plain values and the list of top-level keys that were secret. */
+/**
+ * Splits a wire object into plain values and the paths of the values that were secret
+ * (`administratorLoginPassword`, `configuration.secrets[0].value`): Pulumi keeps secrets at the
+ * depth they occur, so a nested secret leaves its siblings readable in previews.
+ */
 function unwrapSecrets(obj: Record<string, unknown>): { values: Record<string, unknown>; secret: string[] } {
   const secret: string[] = [];
-  const strip = (v: unknown, top?: string): unknown => {
-    if (Array.isArray(v)) return v.map((x) => strip(x, top));
+  const strip = (v: unknown, at: string): unknown => {
+    if (Array.isArray(v)) return v.map((x, i) => strip(x, `${at}[${i}]`));
     if (v && typeof v === "object") {
       const o = v as Record<string, unknown>;
       if (o[SIG] === SECRET_SIG) {
-        if (top !== undefined && !secret.includes(top)) secret.push(top);
-        return strip(o.value, top);
+        secret.push(at);
+        return strip(o.value, at);
       }
-      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, strip(x, top)]));
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, strip(x, `${at}.${k}`)]));
     }
     return v;
   };
   const values = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, strip(v, k)]));
   return { values, secret };
+}
+
+/** Wraps the value at `path` (as produced by unwrapSecrets) in a secret marker, if it exists. */
+function markSecret(obj: Record<string, unknown>, path: string): void {
+  const steps = path.match(/[^.[\]]+/g) ?? [];
+  let holder: any = obj;
+  for (const step of steps.slice(0, -1)) {
+    holder = holder?.[step];
+    if (holder === undefined || holder === null) return;
+  }
+  const last = steps[steps.length - 1]!;
+  const value = holder?.[last];
+  if (value === undefined || (value && typeof value === "object" && value[SIG] === SECRET_SIG)) return;
+  holder[last] = { [SIG]: SECRET_SIG, value };
 }
 
 /**
@@ -188,11 +206,7 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
         // The engine keeps additionalSecretOutputs and echoed secret inputs secret; the mock
         // monitor does not, so do it here.
         const state = (resp.getObject() as Struct).toJavaScript();
-        for (const key of new Set([...additional, ...inputs.secret])) {
-          if (key in state && !(state[key] && typeof state[key] === "object" && (state[key] as Record<string, unknown>)[SIG] === SECRET_SIG)) {
-            state[key] = { [SIG]: SECRET_SIG, value: state[key] };
-          }
-        }
+        for (const path of new Set([...additional, ...inputs.secret])) markSecret(state, path);
         resp.setObject(structPb.Struct.fromJavaScript(state));
         const outputs = unwrapSecrets(state);
         resources.push({

@@ -21,6 +21,16 @@ export const T = {
   postgresqlProvider: "pulumi:providers:postgresql",
   database: "postgresql:index/database:Database",
   grant: "postgresql:index/grant:Grant",
+  publicIp: "azure-native:network:PublicIPAddress",
+  natGateway: "azure-native:network:NatGateway",
+  virtualNetwork: "azure-native:network:VirtualNetwork",
+  nsg: "azure-native:network:NetworkSecurityGroup",
+  nic: "azure-native:network:NetworkInterface",
+  vm: "azure-native:compute:VirtualMachine",
+  managedEnvironment: "azure-native:app:ManagedEnvironment",
+  containerApp: "azure-native:app:ContainerApp",
+  job: "azure-native:app:Job",
+  jobExecution: "pulumi-nodejs:dynamic/containerapps:JobExecution",
 } as const;
 
 export class Graph {

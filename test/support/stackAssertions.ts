@@ -8,9 +8,10 @@ import type { StackConfig } from "../../components/config";
 import type { RecordedResource } from "../../tools/mockEngine";
 import { Graph, T } from "./graph";
 
-/** rule name → [start, end] the stack's config asks for. */
-export function expectedRuleNames(config: StackConfig): Map<string, [string, string]> {
+/** rule name → [start, end] the stack's config asks for, plus Kong's egress address. */
+export function expectedRuleNames(config: StackConfig, kongEgressIp: string): Map<string, [string, string]> {
   const rules = new Map<string, [string, string]>();
+  rules.set("kong-egress", [kongEgressIp, kongEgressIp]);
   const slug = (start: string, prefix: number) => `${start.split(".").join("-")}-${prefix}`;
   for (const r of config.network.deployerIpRanges) rules.set(`deployer-${slug(r.start, r.prefix)}`, [r.start, r.end]);
   for (const r of config.network.allowedIpRanges) rules.set(`client-${slug(r.start, r.prefix)}`, [r.start, r.end]);
