@@ -14,10 +14,10 @@ import { EntraPrincipal } from "./components/entraPrincipal";
 import { KongDatabase } from "./components/kongDatabase";
 import { ServerFirewall } from "./components/serverFirewall";
 import { KongNetwork } from "./components/kongNetwork";
-import { kongSettingsOutput } from "./components/kongConnection";
+import { azurePostgresqlOutputs, kongEnvironmentOutputs, kongSettingsOutput, settingKeysFor } from "./components/kongConnection";
 import { KongContainerGateway } from "./components/kongContainerGateway";
 import { KongVmGateway } from "./components/kongVmGateway";
-import { KONG_PORTS } from "./components/kongSettings";
+import { KONG_PORTS, toKongConf } from "./components/kongSettings";
 
 // Validated before any resource is declared: bad config fails the preview with every problem listed.
 const config = loadStackConfig();
@@ -31,7 +31,7 @@ const env = new Environment("kong", {
   existingResourceGroupName: config.resourceGroupName,
 });
 
-const tenantId = azuread.getClientConfigOutput().tenantId;
+const entraTenantId = azuread.getClientConfigOutput().tenantId;
 const deploymentAdmin = resolveDeploymentAdmin(config.deploymentAdmin);
 
 const identity = new KongIdentity("kong-identity", {
@@ -40,7 +40,7 @@ const identity = new KongIdentity("kong-identity", {
   resourceGroupName: env.resourceGroupName,
   location: env.location,
   tags: env.tags,
-  tenantId,
+  tenantId: entraTenantId,
   secretRotationDays: config.kong.clientSecret.rotationDays,
   secretLifetimeDays: config.kong.clientSecret.lifetimeDays,
   secretRotationAnchor: config.kong.clientSecret.rotationAnchor,
@@ -52,7 +52,7 @@ const database = new PostgresServer("kong-db", {
   location: env.location,
   serverName: env.name("postgresServer"),
   tags: env.tags,
-  tenantId,
+  tenantId: entraTenantId,
   version: config.server.version,
   skuName: config.server.sku.name,
   skuTier: config.server.sku.tier,
@@ -129,7 +129,7 @@ const kongDatabase = new KongDatabase(
   {
     host: database.fqdn,
     port: database.port,
-    tenantId,
+    tenantId: entraTenantId,
     administratorName: deploymentAdmin.name,
     kongRoleName: roleName,
     kongRole: kongRole ?? database.kongAdministrator ?? database.deploymentAdministrator,
@@ -151,7 +151,7 @@ const connection = {
   clientId: identity.clientId,
   replicaHost: database.replicaFqdn,
 };
-const kongSettings = kongSettingsOutput(connection, true);
+const deployedKongSettings = kongSettingsOutput(connection, true);
 
 const gateway =
   config.kong.runtime === "container"
@@ -169,7 +169,7 @@ const gateway =
         maxReplicas: config.kong.container.maxReplicas,
         cpu: config.kong.container.cpu,
         memory: config.kong.container.memory,
-        settings: kongSettings,
+        settings: deployedKongSettings,
         migrationSettings: kongSettingsOutput(connection, false),
         clientSecret: identity.clientSecret!,
         clientSecretKeyId: identity.clientSecretKeyId!,
@@ -190,23 +190,30 @@ const gateway =
         sshPublicKey: config.kong.vm.sshPublicKey!,
         managedIdentityId: identity.managedIdentityId!,
         kongVersion: config.kong.version,
-        settings: kongSettings,
+        settings: deployedKongSettings,
         after: [...kongDatabase.grants, ...kongAccess.primary, ...kongAccess.replica],
       });
 
+// Stack outputs: the interface later deployments read (README "Stack outputs"). Only values that
+// are secret are secret, per key where an output is a map.
 export const resourceGroupName = env.resourceGroupName;
+export const serverName = database.serverName;
 export const serverHost = database.fqdn;
+export const replicaServerName = database.replicaServerName;
 export const replicaHost = database.replicaFqdn;
 export const port = database.port;
 export const databaseName = kongDatabase.databaseName;
-export const tenant = tenantId;
+export const tenantId = identity.tenantId;
 export const deploymentAdministrator = deploymentAdmin.name;
 export const kongIdentityMode = identity.mode;
 export const kongRoleName = roleName;
 export const kongClientId = identity.clientId;
 export const kongObjectId = identity.objectId;
+export const kongProxyUrl = gateway.proxyUrl;
+export const kongEgressIp = kongNetwork.egressIp;
+export const kongSettings = deployedKongSettings;
+export const kongEnvironment = kongEnvironmentOutputs(deployedKongSettings, settingKeysFor(config.kong.identityMode, config.replica !== undefined), identity.clientSecret);
+export const kongConf = deployedKongSettings.apply(toKongConf);
+export const azurePostgresql = azurePostgresqlOutputs(connection, identity.clientSecret);
 export const administratorLogin = database.administratorLogin;
 export const administratorPassword = database.administratorPassword;
-export const kongEgressIp = kongNetwork.egressIp;
-export const kongProxyUrl = gateway.proxyUrl;
-export const kongSettingsReadable = kongSettings;

@@ -63,7 +63,7 @@ for (const stack of listStacks()) {
     });
 
     it("exports the readable settings the deployed graph implies, never pg_password", () => {
-      const settings = g.output("kongSettingsReadable") as KongSettings;
+      const settings = g.output("kongSettings") as KongSettings;
       assert.deepEqual(settings, expectedSettings(g, config, true));
       assert.equal(settings.pg_host, g.output("serverHost"));
       assert.equal(settings.pg_user, g.output("kongRoleName"), "pg_user is the role the database layer made");
@@ -201,14 +201,14 @@ describe("Kong permutations", () => {
     assert.deepEqual(env.find((e) => e.name === "KONG_LICENSE_DATA"), { name: "KONG_LICENSE_DATA", secretRef: CONTAINER_SECRET_NAMES.license });
     assert.deepEqual((app.inputs.configuration as any).secrets.map((s: any) => s.name), [CONTAINER_SECRET_NAMES.clientSecret, CONTAINER_SECRET_NAMES.license]);
     assert.ok(!JSON.stringify(app.inputs.template).includes("mock-secret-licence"));
-    assert.ok(!JSON.stringify(g.output("kongSettingsReadable")).includes("mock-secret-licence"));
+    assert.ok(!JSON.stringify(g.output("kongSettings")).includes("mock-secret-licence"));
   });
 
   it("the VM runtime in a stack without a replica has no pg_ro_* and still waits for its grants", async () => {
     const g = new Graph(
       await evaluateStack({ stack: "staging", overrides: { replicaEnabled: false, sshAllowedIpRanges: [] } }),
     );
-    const settings = g.output("kongSettingsReadable") as KongSettings;
+    const settings = g.output("kongSettings") as KongSettings;
     assert.equal(settings.pg_ro_host, undefined);
     const nsgRules = (g.ofType(T.nsg)[0]!.inputs.securityRules as any[]).map((r) => r.destinationPortRange);
     assert.deepEqual(nsgRules, ["8000", "8443"], "SSH closed without an allow-list");

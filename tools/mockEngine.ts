@@ -61,7 +61,26 @@ export interface RecordedResource {
 /** A stack output, resolved. */
 export interface RecordedOutput {
   readonly value: unknown;
+  /** The whole output is secret. */
   readonly secret: boolean;
+  /** Paths inside the value that are secret (`KONG_PG_AZURE_CLIENT_SECRET`), for outputs built of outputs. */
+  readonly secretPaths: string[];
+}
+
+/** Resolves an exported value, Outputs nested in plain objects included, noting which paths are secret. */
+async function resolveExport(value: unknown, at: string, secretPaths: string[]): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    // Output's own promise rejects when the program's apply fails, as the engine would report.
+    const resolved = await (value as unknown as { promise(): Promise<unknown> }).promise();
+    if (await pulumi.isSecret(value)) secretPaths.push(at);
+    return resolveExport(resolved, at, secretPaths);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map((v, i) => resolveExport(v, `${at}[${i}]`, secretPaths)));
+  if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveExport(v, at ? `${at}.${k}` : k, secretPaths)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
 }
 
 export interface Evaluation {
@@ -80,6 +99,13 @@ export interface EvaluateOptions {
   readonly overrides?: Readonly<Record<string, string | number | boolean | readonly string[] | null>>;
   /** Pretend to be `pulumi preview` (default false: `up`). */
   readonly preview?: boolean;
+  /** Another Pulumi project to evaluate (a folder with Pulumi.yaml and index.ts); default this one. */
+  readonly projectDir?: string;
+  /**
+   * Outputs each `StackReference` name answers with, as another evaluation recorded them (so a
+   * consumer is fed what the real program produced, not hand-written values).
+   */
+  readonly stackReferences?: Readonly<Record<string, Readonly<Record<string, RecordedOutput>>>>;
 }
 
 /** Config values as the CLI hands them to a Node program: strings, lists as JSON text. */
@@ -172,7 +198,8 @@ function markSecret(obj: Record<string, unknown>, path: string): void {
  * Evaluates the program for one stack in this process. Call once per process.
  */
 export async function evaluateInProcess(options: EvaluateOptions): Promise<Evaluation> {
-  const { project, config } = readStackConfig(options.stack, options.overrides);
+  const projectDir = options.projectDir ?? PROJECT_DIR;
+  const { project, config } = readStackConfig(options.stack, options.overrides, projectDir);
   const resources: RecordedResource[] = [];
   const failures: string[] = [];
   // A failing apply in the program surfaces as a rejected promise; outputs that depend on it may
@@ -237,20 +264,28 @@ export async function evaluateInProcess(options: EvaluateOptions): Promise<Evalu
     });
   } as typeof original;
 
-  await pulumi.runtime.setMocks({ newResource: mockNewResource, call: mockCall }, project, options.stack, options.preview ?? false);
+  const newResource = (args: pulumi.runtime.MockResourceArgs) => {
+    if (args.type === "pulumi:pulumi:StackReference") {
+      // What the backend answers: the referenced stack's outputs, and which of them hold secrets.
+      const name = String(args.inputs.name);
+      const referenced = options.stackReferences?.[name];
+      if (!referenced) throw new Error(`the mock engine has no outputs for stack reference ${name}`);
+      const outputs = Object.fromEntries(Object.entries(referenced).filter(([, o]) => o.value !== undefined).map(([k, o]) => [k, o.value]));
+      const secretOutputNames = Object.entries(referenced).filter(([, o]) => o.secret || o.secretPaths.length > 0).map(([k]) => k);
+      return { id: name, state: { name, outputs, secretOutputNames } };
+    }
+    return mockNewResource(args);
+  };
+  await pulumi.runtime.setMocks({ newResource, call: mockCall }, project, options.stack, options.preview ?? false);
 
   const outputs: Record<string, RecordedOutput> = {};
   let error: string | undefined;
   const run = async () => {
-    const program = require(path.join(PROJECT_DIR, "index.ts")) as Record<string, unknown>;
+    const program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
     for (const [key, value] of Object.entries(program)) {
-      if (pulumi.Output.isInstance(value)) {
-        // Output's own promise rejects when the program's apply fails, as the engine would report.
-        const resolved = await (value as unknown as { promise(): Promise<unknown> }).promise();
-        outputs[key] = { value: resolved, secret: await pulumi.isSecret(value) };
-      } else {
-        outputs[key] = { value, secret: false };
-      }
+      const secretPaths: string[] = [];
+      const resolved = await resolveExport(value, "", secretPaths);
+      outputs[key] = { value: resolved, secret: secretPaths.includes(""), secretPaths: secretPaths.filter((p) => p !== "") };
     }
     // Let every registration started by the program finish.
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
