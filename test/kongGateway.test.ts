@@ -228,3 +228,17 @@ describe("Kong permutations", () => {
     assert.notEqual(keyOf(a), keyOf(b));
   });
 });
+
+describe("README", () => {
+  it("shows the dev stack's generated settings exactly as the program renders them", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### The generated settings"));
+    const block = (lang: string) => {
+      const m = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section);
+      assert.ok(m, `no ${lang} block`);
+      return m[1];
+    };
+    assert.equal(block("sh"), fs.readFileSync(path.join(SNAPSHOTS, "dev.container.env"), "utf8"));
+    assert.equal(block("ini"), fs.readFileSync(path.join(SNAPSHOTS, "dev.kong.conf"), "utf8"));
+  });
+});
