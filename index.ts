@@ -96,7 +96,13 @@ const kongNetwork = new KongNetwork("kong-network", {
 });
 
 // The deployer's rules first: the database layer connects from that machine and waits for them.
-new ServerFirewall("kong-db-deployer-access", { ...firewallTargets, rules: deployerRules(config.network) });
+// Primary only: nothing the deployer runs connects to the replica.
+new ServerFirewall("kong-db-deployer-access", {
+  resourceGroupName: env.resourceGroupName,
+  primary: database.primaryOperations,
+  primaryServerName: database.serverName,
+  rules: deployerRules(config.network),
+});
 const databaseLayerReachable = database.primaryOperations.last;
 // Then Kong's egress address, on the primary and the replica.
 const kongAccess = new ServerFirewall("kong-db-kong-access", {
