@@ -8,13 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_KEYS, ConfigError, parseStackConfig, PROJECT, SECRET_CONFIG_KEYS, STORAGE_SIZES_GB, type StackConfig } from "../components/config";
-import { listStacks, PROJECT_DIR, readStackConfig } from "../tools/mockEngine";
+import { listStacks, PROJECT_DIR } from "../tools/mockEngine";
+import { rawStackConfig, stackModel } from "./support/stackAssertions";
 
 /** The dev stack's config as the CLI would hand it over (defaults applied), prefix stripped. */
-function devConfig(): Record<string, string> {
-  const { config } = readStackConfig("dev");
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
-}
+const devConfig = () => rawStackConfig("dev");
 
 function parse(overrides: Record<string, string | undefined>, base = devConfig()): StackConfig {
   const raw: Record<string, string | undefined> = { ...base };
@@ -58,9 +56,7 @@ describe("config: valid stacks", () => {
 
   for (const stack of listStacks()) {
     it(`parses Pulumi.${stack}.yaml`, () => {
-      const { config } = readStackConfig(stack);
-      const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
-      const c = parseStackConfig(stack, raw);
+      const c = stackModel(stack);
       assert.equal(c.stack, stack);
     });
   }

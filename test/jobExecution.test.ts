@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import https from "node:https";
 import { after, before, describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
 import { ArmStandIn, ARM_RESOURCE, RESOURCE_GROUP, STAND_IN_API_VERSION, SUBSCRIPTION } from "./support/armStandIn";
 import { ProviderHost } from "./support/providerHost";
+import { captureSerializedProvider, type Registered } from "./support/serializedProvider";
 
 // Set before serialization: if the provider captured anything from the environment, it would show.
 const SENTINEL = `sentinel-${randomBytes(12).toString("hex")}`;
@@ -19,39 +19,15 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const JOB_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft.App/jobs/kong-migrations`;
 const TRIGGERS = { image: "kong/kong-gateway:3.14", databaseHost: "kong-pg.postgres.database.azure.com", database: "kong" };
 
-interface Registered {
-    type: string;
-    name: string;
-    inputs: Record<string, any>;
-}
 const registered: Registered[] = [];
 let providerText: Promise<string> | undefined;
 
 /** The `__provider` text of a JobExecution built under Pulumi's mocks, as a deployment produces it. */
 function serializedProvider(): Promise<string> {
-    providerText ??= (async () => {
-        let resolveText: (text: string) => void = () => undefined;
-        const text = new Promise<string>((resolve) => (resolveText = resolve));
-        await pulumi.runtime.setMocks(
-            {
-                newResource: (args) => {
-                    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                    if (typeof args.inputs.__provider === "string") {
-                        resolveText(args.inputs.__provider);
-                    }
-                    return { id: `${args.name}-id`, state: args.inputs };
-                },
-                call: () => ({}),
-            },
-            "kong-entra-postgres",
-            "test",
-            false,
-        );
+    providerText ??= captureSerializedProvider(async () => {
         const { JobExecution } = await import("../components/jobExecution");
         new JobExecution("kong-migrations", { jobId: JOB_ID, triggers: TRIGGERS });
-        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no __provider input within 30 s")), 30_000).unref());
-        return Promise.race([text, timeout]);
-    })();
+    }, registered);
     return providerText;
 }
 

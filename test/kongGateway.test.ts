@@ -10,13 +10,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parseStackConfig, PROJECT, type StackConfig } from "../components/config";
+import type { StackConfig } from "../components/config";
 import { kongDatabaseSettings, toEnvironment, toKongConf, type KongSettings } from "../components/kongSettings";
 import { CONTAINER_SECRET_NAMES, MIGRATION_COMMANDS, SECRET_VERSION_ENV } from "../components/kongContainerGateway";
 import { evaluateStack } from "../tools/evaluateStack";
-import { listStacks, readStackConfig, type RecordedResource } from "../tools/mockEngine";
+import { listStacks, type RecordedResource } from "../tools/mockEngine";
 import { MOCK_TENANT_ID } from "../tools/mockCloud";
 import { Graph, T } from "./support/graph";
+import { stackModel } from "./support/stackAssertions";
 
 const SNAPSHOTS = path.join(__dirname, "fixtures", "stacks");
 
@@ -57,8 +58,7 @@ for (const stack of listStacks()) {
     let g: Graph;
     let config: StackConfig;
     before(async () => {
-      const raw = readStackConfig(stack).config;
-      config = parseStackConfig(stack, Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v])));
+      config = stackModel(stack);
       g = new Graph(await evaluateStack({ stack }));
     });
 

@@ -5,13 +5,13 @@
  */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { parseStackConfig, PROJECT, type StackConfig } from "../components/config";
+import { PROJECT, type StackConfig } from "../components/config";
 import { addDays } from "../components/kongIdentity";
 import { evaluateStack } from "../tools/evaluateStack";
-import { listStacks, readStackConfig, type RecordedResource } from "../tools/mockEngine";
+import { listStacks, type RecordedResource } from "../tools/mockEngine";
 import { MOCK_NOW, MOCK_TENANT_ID, placeholderGuid } from "../tools/mockCloud";
 import { Graph, T } from "./support/graph";
-import { assertSerialisedPerServer, expectedRuleNames, secretOutputKeys } from "./support/stackAssertions";
+import { assertSerialisedPerServer, expectedRuleNames, secretOutputKeys, stackModel } from "./support/stackAssertions";
 
 const stacks = listStacks();
 
@@ -24,8 +24,7 @@ for (const stack of stacks) {
     let g: Graph;
     let config: StackConfig;
     before(async () => {
-      const raw = readStackConfig(stack).config;
-      config = parseStackConfig(stack, Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v])));
+      config = stackModel(stack);
       g = new Graph(await evaluateStack({ stack }));
     });
 

@@ -4,7 +4,8 @@
  * cannot hide itself.
  */
 import assert from "node:assert/strict";
-import type { StackConfig } from "../../components/config";
+import { parseStackConfig, PROJECT, type StackConfig } from "../../components/config";
+import { readStackConfig } from "../../tools/mockEngine";
 import type { RecordedResource } from "../../tools/mockEngine";
 import { Graph, T } from "./graph";
 
@@ -48,4 +49,15 @@ export function secretOutputKeys(g: Graph): string[] {
     .filter(([, o]) => o.secret)
     .map(([k]) => k)
     .sort();
+}
+
+/** A stack's config as the CLI would hand it to the program (defaults applied), parsed by the model. */
+export function stackModel(stack: string, overrides?: Parameters<typeof readStackConfig>[1]): StackConfig {
+  return parseStackConfig(stack, rawStackConfig(stack, overrides));
+}
+
+/** A stack's raw config, keys without the project prefix, as `parseStackConfig` takes it. */
+export function rawStackConfig(stack: string, overrides?: Parameters<typeof readStackConfig>[1]): Record<string, string> {
+  const { config } = readStackConfig(stack, overrides);
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
 }
