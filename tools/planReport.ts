@@ -47,6 +47,8 @@ export interface Plan {
   readonly edges: PlanEdge[];
   readonly timing?: PlanTiming;
   readonly resourceCount: number;
+  /** The name suffix the plan shows when the stack sets none (Pulumi generates one at the first up). */
+  readonly suffixPlaceholder?: string;
 }
 
 /** Every secret value the evaluation knows of. */
@@ -226,8 +228,10 @@ export function buildPlan(e: Evaluation, edges: PlanEdge[], timing?: PlanTiming)
   const env = (e.outputs.kongEnvironment?.value ?? {}) as Record<string, string>;
   const envSecretPaths = e.outputs.kongEnvironment?.secretPaths ?? [];
   const maskedEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, envSecretPaths.includes(k) ? SECRET_MASK : v]));
+  const suffixResource = e.resources.find((r) => r.type === "random:index/randomString:RandomString" && r.name.endsWith("-suffix"));
   return {
     stack: e.stack,
+    ...(suffixResource ? { suffixPlaceholder: String(suffixResource.outputs.result) } : {}),
     resources,
     kongSettings: { env: maskedEnv, conf: String(e.outputs.kongConf?.value ?? "") },
     edges,
@@ -288,7 +292,8 @@ const minutes = (m: number) => `${m.toFixed(1)} min`;
 export function toMarkdown(plan: Plan): string {
   const out: string[] = [`# Plan for stack \`${plan.stack}\``, ""];
   out.push(
-    `${plan.resourceCount} resources. Values in ⟨…⟩ are placeholders for what only Azure or Entra know before \`pulumi up\`; secrets show as \`${SECRET_MASK}\`.`,
+    `${plan.resourceCount} resources. Values in ⟨…⟩ are placeholders for what only Azure or Entra know before \`pulumi up\`; secrets show as \`${SECRET_MASK}\`.` +
+      (plan.suffixPlaceholder ? ` Names end in \`${plan.suffixPlaceholder}\`, a stand-in for the suffix generated at the first \`up\` (set \`nameSuffix\` to choose it).` : ""),
     "",
   );
   if (plan.timing) {
@@ -328,6 +333,7 @@ export function toMarkdown(plan: Plan): string {
 /** Plain-text report for the terminal. */
 export function toText(plan: Plan): string {
   const out: string[] = [`Plan for stack ${plan.stack}: ${plan.resourceCount} resources (⟨…⟩ = known only after up; secrets shown as ${SECRET_MASK})`];
+  if (plan.suffixPlaceholder) out.push(`Names end in "${plan.suffixPlaceholder}", a stand-in for the suffix generated at the first up (set nameSuffix to choose it).`);
   if (plan.timing) out.push(`Simulated up: ${minutes(plan.timing.totalMinutes)} (ideal ${minutes(plan.timing.idealMinutes)})`);
   let component = "";
   for (const r of plan.resources) {
