@@ -1,12 +1,14 @@
 // A local https stand-in for the Azure Resource Manager operations JobExecution's provider calls
 // (Microsoft.App jobs, shapes from the 2025-01-01 spec: Jobs_Start, JobExecution, JobsExecutions_List,
 // and a start that ARM answers as a long-running operation), plus a managed-identity endpoint that
-// issues the ARM tokens, so the provider's unmodified code path runs offline:
+// issues the ARM tokens (./managedIdentityEndpoint.ts, started for ARM only), so the provider's
+// unmodified code path runs offline:
 // - TLS: a throwaway CA (./throwawayCa.ts); the provider's process trusts it through NODE_EXTRA_CA_CERTS;
 // - tokens: DefaultAzureCredential reads IDENTITY_ENDPOINT/IDENTITY_HEADER (App Service / Container
-//   Apps protocol, as in ./managedIdentityEndpoint.ts, which only issues PostgreSQL tokens) and gets a
-//   token for resource https://management.azure.com; the stand-in answers 401, as ARM would, to any
-//   request whose bearer token is not one this endpoint issued for that resource;
+//   Apps protocol) and gets a token for resource https://management.azure.com (the endpoint refuses
+//   any other resource; tokens live 120 s, so each operation fetches its own and shows up in
+//   `tokens.requestedResources`); the stand-in answers 401, as ARM would, to any request whose
+//   bearer token is not one that endpoint issued for ARM;
 // - behaviour: each job follows a script (statuses an execution goes through, answers to start
 //   requests, injected failures), and every request is recorded with its time, so tests can check
 //   what was called, how often, how far apart, and with which token.
@@ -17,6 +19,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { ManagedIdentityEndpoint } from "./managedIdentityEndpoint";
 import { createServerCertificate } from "./throwawayCa";
 
 export const ARM_RESOURCE = "https://management.azure.com";
@@ -24,82 +27,7 @@ export const ARM_RESOURCE = "https://management.azure.com";
 export const STAND_IN_API_VERSION = "2025-01-01";
 export const SUBSCRIPTION = "3f2c7a52-8f0e-4b7a-9d8e-2a1c5b6d7e8f";
 export const RESOURCE_GROUP = "rg-kong-test";
-const MI_API_VERSION = "2019-08-01";
-const TOKEN_LIFETIME_SECONDS = 120;
 const TERMINAL = ["Succeeded", "Failed", "Stopped", "Degraded"];
-
-// ---- the managed-identity endpoint ----
-
-/** App Service / Container Apps managed-identity endpoint issuing tokens for Azure Resource Manager only. */
-export class ArmTokenEndpoint {
-    /** Value for IDENTITY_ENDPOINT. */
-    readonly url: string;
-    /** Value for IDENTITY_HEADER. */
-    readonly header = randomBytes(18).toString("base64url");
-    /** Every token handed out, with the resource it is for. */
-    readonly issued: { token: string; resource: string }[] = [];
-    /** The `resource` of every token request, including refused ones. */
-    readonly requestedResources: string[] = [];
-
-    private constructor(private readonly server: http.Server) {
-        const { port } = server.address() as AddressInfo;
-        this.url = `http://127.0.0.1:${port}/msi/token`;
-    }
-
-    static async start(): Promise<ArmTokenEndpoint> {
-        let endpoint: ArmTokenEndpoint | undefined;
-        const server = http.createServer((req, res) => endpoint!.handle(req, res));
-        await new Promise<void>((resolve, reject) => {
-            server.once("error", reject);
-            server.listen(0, "127.0.0.1", resolve);
-        });
-        endpoint = new ArmTokenEndpoint(server);
-        return endpoint;
-    }
-
-    /** The resource a token was issued for, or undefined if this endpoint never issued it. */
-    resourceOf(token: string): string | undefined {
-        return this.issued.find((t) => t.token === token)?.resource;
-    }
-
-    async stop(): Promise<void> {
-        this.server.closeAllConnections();
-        await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    }
-
-    private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-        const fail = (status: number, error: string, description: string) => {
-            res.writeHead(status, { "content-type": "application/json" });
-            res.end(JSON.stringify({ error, error_description: description }));
-        };
-        const url = new URL(req.url ?? "/", "http://127.0.0.1");
-        if (req.method !== "GET" || url.pathname !== "/msi/token") {
-            return fail(404, "not_found", `${req.method} ${url.pathname}`);
-        }
-        if (req.headers["x-identity-header"] !== this.header) {
-            return fail(401, "unauthorized", "missing or wrong X-IDENTITY-HEADER");
-        }
-        if (url.searchParams.get("api-version") !== MI_API_VERSION) {
-            return fail(400, "invalid_request", `api-version must be ${MI_API_VERSION}`);
-        }
-        const resource = (url.searchParams.get("resource") ?? "").replace(/\/$/, "");
-        this.requestedResources.push(resource);
-        if (resource !== ARM_RESOURCE) {
-            return fail(400, "invalid_resource", `this endpoint only issues tokens for ${ARM_RESOURCE}, not "${resource}"`);
-        }
-        const now = Math.floor(Date.now() / 1000);
-        const exp = now + TOKEN_LIFETIME_SECONDS;
-        const claims = { aud: ARM_RESOURCE, oid: randomUUID(), iat: now, exp, jti: randomUUID() };
-        const token = [
-            Buffer.from(JSON.stringify({ typ: "JWT", alg: "RS256" })).toString("base64url"),
-            Buffer.from(JSON.stringify(claims)).toString("base64url"),
-            randomBytes(32).toString("base64url"),
-        ].join(".");
-        this.issued.push({ token, resource });
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ access_token: token, expires_on: String(exp), resource, token_type: "Bearer" }));
-    }
-}
 
 // ---- the ARM stand-in ----
 
@@ -173,7 +101,8 @@ export class ArmStandIn {
 
     private constructor(
         private readonly server: https.Server,
-        readonly tokens: ArmTokenEndpoint,
+        /** The managed-identity endpoint issuing the ARM tokens (for ARM_RESOURCE only). */
+        readonly tokens: ManagedIdentityEndpoint,
         /** File holding the throwaway CA's certificate, for NODE_EXTRA_CA_CERTS. */
         readonly caFile: string,
         readonly caPem: string,
@@ -184,7 +113,12 @@ export class ArmStandIn {
     }
 
     static async start(): Promise<ArmStandIn> {
-        const tokens = await ArmTokenEndpoint.start();
+        const tokens = await ManagedIdentityEndpoint.start({
+            resources: [ARM_RESOURCE],
+            tenantId: randomUUID(),
+            // The provider's process uses the system-assigned identity (no AZURE_CLIENT_ID).
+            defaultIdentity: { roleName: "kong-deployer", objectId: randomUUID(), clientId: randomUUID() },
+        });
         const { caPem, certPem, keyPem } = createServerCertificate(["localhost"], ["127.0.0.1"]);
         const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "arm-stand-in-"));
         const caFile = path.join(tempDir, "ca.pem");

@@ -4,13 +4,19 @@
 // with header `X-IDENTITY-HEADER`, a user-assigned identity selected by `client_id`, `object_id`
 // or `mi_res_id`; answer `{access_token, expires_on, resource, token_type}`).
 //
-// Every request gets a fresh random token, and the fixture is told about it *before* the answer
-// leaves, so it can make that token the identity's PostgreSQL password: the token the production
-// code fetched is then exactly what lets it sign in, as on Azure.
+// It issues tokens only for the resources it is started with (default: Azure Database for
+// PostgreSQL, OSSRDBMS_RESOURCE; ./armStandIn.ts starts one for Azure Resource Manager) and refuses
+// any other, and it remembers which resource each token is for (`resourceOf`), so a stand-in for
+// the resource's service can refuse tokens meant for another one.
+//
+// Every request gets a fresh random token, and the fixture is told about it (`onToken`) *before*
+// the answer leaves, so it can make that token the identity's PostgreSQL password: the token the
+// production code fetched is then exactly what lets it sign in, as on Azure.
 //
 // Caching: msal-node keeps tokens in a process-wide cache keyed by identity and reuses one until
 // `tokenRenewalOffsetSeconds` (300 s) before it expires. Tokens here expire after 120 s, so every
-// getToken() comes back here and the latest token (= the current password) is always the one used.
+// getToken() comes back here: for PostgreSQL the latest token (= the current password) is always
+// the one used; for ARM every operation that needs a token shows up in `requestedResources`.
 import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,7 +26,7 @@ const API_VERSION = "2019-08-01";
 const TOKEN_LIFETIME_SECONDS = 120;
 
 export interface ManagedIdentity {
-    /** PostgreSQL role name the identity signs in as. */
+    /** PostgreSQL role name the identity signs in as (just a label where tokens are not passwords). */
     roleName: string;
     objectId: string;
     clientId: string;
@@ -37,9 +43,19 @@ export interface ManagedIdentityEndpointOptions {
     tenantId: string;
     /** The identity a request without a selector gets (a system-assigned identity, in Azure terms). */
     defaultIdentity: ManagedIdentity;
-    /** Called with every token before it is handed out; must make it the role's password. */
-    onToken: (identity: ManagedIdentity, token: string) => Promise<void>;
+    /**
+     * The resources (audiences) tokens are issued for, without trailing slash; a request for any other
+     * is refused with 400 invalid_resource. Default: [OSSRDBMS_RESOURCE].
+     */
+    resources?: readonly string[];
+    /**
+     * Called with every token before it is handed out; for PostgreSQL it must make the token the
+     * role's password. Omit it where tokens are not passwords (e.g. ARM).
+     */
+    onToken?: (identity: ManagedIdentity, token: string, resource: string) => Promise<void>;
 }
+
+const withoutTrailingSlash = (resource: string) => resource.replace(/\/$/, "");
 
 export class ManagedIdentityEndpoint {
     /** Value for IDENTITY_ENDPOINT. */
@@ -48,8 +64,13 @@ export class ManagedIdentityEndpoint {
     readonly header = randomBytes(18).toString("base64url");
     /** Every token handed out, so tests can assert none ever reaches state or the provider's text. */
     readonly issued: string[] = [];
+    /** Every token request answered with a token. */
     readonly requests: TokenRequest[] = [];
+    /** The `resource` (trailing slash removed) of every token request, including refused ones. */
+    readonly requestedResources: string[] = [];
     private readonly identities: ManagedIdentity[] = [];
+    private readonly resources: readonly string[];
+    private readonly resourceByToken = new Map<string, string>();
 
     private constructor(
         private readonly server: http.Server,
@@ -58,6 +79,7 @@ export class ManagedIdentityEndpoint {
         const { port } = server.address() as AddressInfo;
         this.url = `http://127.0.0.1:${port}/msi/token`;
         this.identities.push(options.defaultIdentity);
+        this.resources = (options.resources ?? [OSSRDBMS_RESOURCE]).map(withoutTrailingSlash);
     }
 
     static async start(options: ManagedIdentityEndpointOptions): Promise<ManagedIdentityEndpoint> {
@@ -81,6 +103,11 @@ export class ManagedIdentityEndpoint {
         this.identities.push(identity);
     }
 
+    /** The resource a token was issued for, or undefined if this endpoint never issued it. */
+    resourceOf(token: string): string | undefined {
+        return this.resourceByToken.get(token);
+    }
+
     async stop(): Promise<void> {
         this.server.closeAllConnections();
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -102,8 +129,10 @@ export class ManagedIdentityEndpoint {
             return fail(400, "invalid_request", `api-version must be ${API_VERSION}`);
         }
         const resource = url.searchParams.get("resource") ?? "";
-        if (resource.replace(/\/$/, "") !== OSSRDBMS_RESOURCE) {
-            return fail(400, "invalid_resource", `this endpoint only issues tokens for ${OSSRDBMS_RESOURCE}, not "${resource}"`);
+        const audience = withoutTrailingSlash(resource);
+        this.requestedResources.push(audience);
+        if (!this.resources.includes(audience)) {
+            return fail(400, "invalid_resource", `this endpoint only issues tokens for ${this.resources.join(", ")}, not "${resource}"`);
         }
         if (url.searchParams.has("mi_res_id")) {
             return fail(400, "invalid_request", "mi_res_id is not supported by this test endpoint");
@@ -122,15 +151,16 @@ export class ManagedIdentityEndpoint {
         const now = Math.floor(Date.now() / 1000);
         const exp = now + TOKEN_LIFETIME_SECONDS;
         // Shaped like Entra's JWTs (header.claims.signature); only its randomness matters here.
-        const claims = { aud: OSSRDBMS_RESOURCE, tid: this.options.tenantId, oid: identity.objectId, appid: identity.clientId, iat: now, exp, jti: randomUUID() };
+        const claims = { aud: audience, tid: this.options.tenantId, oid: identity.objectId, appid: identity.clientId, iat: now, exp, jti: randomUUID() };
         const token = [
             Buffer.from(JSON.stringify({ typ: "JWT", alg: "RS256" })).toString("base64url"),
             Buffer.from(JSON.stringify(claims)).toString("base64url"),
             randomBytes(32).toString("base64url"),
         ].join(".");
         this.issued.push(token);
+        this.resourceByToken.set(token, audience);
         this.requests.push({ selector: clientId ? "client_id" : objectId ? "object_id" : "", roleName: identity.roleName, resource });
-        await this.options.onToken(identity, token);
+        await this.options.onToken?.(identity, token, audience);
 
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
