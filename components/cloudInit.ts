@@ -295,6 +295,17 @@ const LICENSE_HOOK = [
   `EnvironmentFile=-${KONG_VM_PATHS.licenseEnv}`,
 ];
 
+/** The end both migration units share: retry until the database is there, the licence hook, enabled at boot. */
+const RETRYING_ONESHOT_TAIL = [
+  "Restart=on-failure",
+  "RestartSec=15s",
+  "TimeoutStartSec=15min",
+  ...LICENSE_HOOK,
+  "",
+  "[Install]",
+  "WantedBy=multi-user.target",
+];
+
 function unitText(lines: readonly string[]): string {
   return `${lines.join("\n")}\n`;
 }
@@ -319,13 +330,7 @@ function migrationsUnit(): string {
     `ExecStart=${KONG} migrations bootstrap -c ${CONF}`,
     `ExecStart=${KONG} migrations up -c ${CONF}`,
     "# The database, its firewall rule or Kong's role may not exist yet at first boot: try again.",
-    "Restart=on-failure",
-    "RestartSec=15s",
-    "TimeoutStartSec=15min",
-    ...LICENSE_HOOK,
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
+    ...RETRYING_ONESHOT_TAIL,
   ]);
 }
 
@@ -369,13 +374,7 @@ function migrationsFinishUnit(): string {
     "# Kong's unit counts as started as soon as nginx is launched: wait until Kong really runs.",
     `ExecStartPre=${KONG} health -p ${KONG_VM_PATHS.prefix}`,
     `ExecStart=${KONG} migrations finish -c ${CONF}`,
-    "Restart=on-failure",
-    "RestartSec=15s",
-    "TimeoutStartSec=15min",
-    ...LICENSE_HOOK,
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
+    ...RETRYING_ONESHOT_TAIL,
   ]);
 }
 

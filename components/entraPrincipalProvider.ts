@@ -410,6 +410,16 @@ async function lookup(s: Session, p: EntraPrincipalProps): Promise<Lookup> {
     };
 }
 
+/** Looks the role up and refuses to go on when the name belongs to another identity or a plain role. */
+async function lookupWithoutConflict(s: Session, p: EntraPrincipalProps): Promise<Lookup> {
+    const found = await lookup(s, p);
+    const conflict = conflictMessage(p, found);
+    if (conflict) {
+        throw new Error(conflict);
+    }
+    return found;
+}
+
 function conflictMessage(p: EntraPrincipalProps, found: Lookup): string | undefined {
     const role = quoteIdent(p.roleName);
     if (found.byName && !sameObjectId(found.byName.objectId, p.objectId)) {
@@ -665,11 +675,7 @@ export const entraPrincipalProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>) {
         const p = propsOf(fromState(inputs));
         return withServer(p, async (s) => {
-            const found = await lookup(s, p);
-            const conflict = conflictMessage(p, found);
-            if (conflict) {
-                throw new Error(conflict);
-            }
+            const found = await lookupWithoutConflict(s, p);
             if (!found.byName) {
                 try {
                     await s.query(
@@ -712,11 +718,7 @@ export const entraPrincipalProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>) {
         const p = propsOf(fromState(news));
         return withServer(p, async (s) => {
-            const found = await lookup(s, p);
-            const conflict = conflictMessage(p, found);
-            if (conflict) {
-                throw new Error(conflict);
-            }
+            const found = await lookupWithoutConflict(s, p);
             if (!found.byName) {
                 throw new Error(
                     `Role ${quoteIdent(p.roleName)} for Entra object ${p.objectId} no longer exists on ${p.host}. ` +
